@@ -1,0 +1,1 @@
+"""Dataset readers and writers, saliency volumes and maps, the demo dataset, packing."""

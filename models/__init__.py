@@ -1,0 +1,1 @@
+"""The SaltiNet network, its custom layers, training and legacy weight loading."""
