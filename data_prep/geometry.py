@@ -20,8 +20,7 @@ def pixel_to_angles(x, y, width: float, height: float) -> tuple[np.ndarray, np.n
 
 def angles_to_unit(az, el) -> np.ndarray:
     """(azimuth, elevation) -> unit vectors, shape (..., 3), the official axis order."""
-    az = np.asarray(az, dtype=np.float64)
-    el = np.asarray(el, dtype=np.float64)
+    az, el = np.broadcast_arrays(np.asarray(az, dtype=np.float64), np.asarray(el, dtype=np.float64))
     cos_el = np.cos(el)
     return np.stack([np.cos(az) * cos_el, np.sin(az) * cos_el, -np.sin(el)], axis=-1)
 
