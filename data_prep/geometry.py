@@ -13,8 +13,9 @@ import numpy as np
 
 def pixel_to_angles(x, y, width: float, height: float) -> tuple[np.ndarray, np.ndarray]:
     """Pixel coordinates -> (azimuth, elevation) in radians, the official mapping."""
-    az = 2.0 * np.pi * np.asarray(x, dtype=np.float64) / width - np.pi
-    el = np.pi * np.asarray(y, dtype=np.float64) / height - np.pi / 2.0
+    # the toolbox's order of operations (2*pi*(x/W)), so results agree to the last bit
+    az = 2.0 * np.pi * (np.asarray(x, dtype=np.float64) / width) - np.pi
+    el = np.pi * (np.asarray(y, dtype=np.float64) / height) - np.pi / 2.0
     return az, el
 
 
