@@ -28,3 +28,14 @@ def test_atomic_path_renames_on_success_and_cleans_up_on_failure(tmp_path):
         atomic_write_text(target, "again")
     atomic_write_text(target, "again", force=True)
     assert target.read_text() == "again"
+
+
+def test_atomic_outputs_get_umask_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
