@@ -1,9 +1,11 @@
-"""Official Salient360! 2017 evaluation of one image: scan-path score or saliency-map metrics.
+"""Step 5: official Salient360! 2017 evaluation, the paper's Tables 1–3 and figures.
 
     python evaluate.py scanpath --dataset ROOT --image N --pred FILE   -> {"image": N, "score": ...}
     python evaluate.py saliency --dataset ROOT --image N --pred FILE   -> {"image": N, "KL": ..., ...}
+    python evaluate.py tables   --dataset ROOT --runs DIR --out DIR [--map-weights CKPT]
+    python evaluate.py figures  --dataset ROOT --runs DIR --out DIR [--volume-weights CKPT] ...
 
-One JSON object on stdout; non-finite values are written as null. Bad input: one line
+The single-image commands print one JSON object on stdout; non-finite values are written as null. Bad input: one line
 ``error: <file>: <problem>`` on stderr and exit status 2. The semantics (SPEC section 7)
 live in :mod:`data_prep.metrics`; this file only reads files and prints.
 """
@@ -95,6 +97,85 @@ def cmd_saliency(args: argparse.Namespace) -> dict:
     return {"image": args.image, **{k: _finite_or_none(v) for k, v in scores.items()}}
 
 
+def parse_ids(words: list[str] | None, root: Path) -> list[int]:
+    """Image ids from the command line: numbers, or 'val' (default) / 'train' / 'all' head+eye."""
+    words = words or ["val"]
+    ids: list[int] = []
+    for word in words:
+        if word == "val":
+            ids += list(salient360.VALIDATION_IDS)
+        elif word == "train":
+            ids += list(salient360.TRAIN_IDS)
+        elif word == "all":
+            ids += list(salient360.HEAD_EYE_IDS)
+        else:
+            try:
+                ids.append(int(word.lstrip("Pp")))
+            except ValueError:
+                raise InputError(f"--images: {word!r} is not an image number, 'val', 'train' or 'all'") from None
+    for n in ids:
+        check_image(root, n, need_map=False)
+    return list(dict.fromkeys(ids))
+
+
+def predict_map_files(weights: Path, root: Path, ids: list[int], out: Path, batch_size: int,
+                      force: bool) -> Path:
+    """Run the map model on the images (batched) and write P<n>.bin maps at image size."""
+    from data_prep.images import load_image
+    from models.inference import load_volume_model, predict_maps
+
+    model = load_volume_model(weights, outputs=1)
+    out.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        images = [load_image(salient360.image_path(root, n)) for n in chunk]
+        for n, image, small in zip(chunk, images, predict_maps(model, images, batch_size), strict=True):
+            full = metrics.resize_map(small, image.shape[1], image.shape[0])
+            salient360.write_saliency_bin(out / f"P{n}.bin", (full / full.sum()).astype(np.float32), force)
+        print(f"map model: {min(start + batch_size, len(ids))}/{len(ids)} images", file=sys.stderr)
+    return out
+
+
+def cmd_tables(args: argparse.Namespace) -> None:
+    """Tables 1–3 (Markdown and CSV) from sampler runs and the map model's predictions."""
+    from data_prep import tables
+
+    ids = parse_ids(args.images, args.dataset)
+    if not args.runs.is_dir():
+        raise InputError(f"{args.runs}: runs folder not found (sample_scanpaths.py writes RUNS/<method>/seed<k>/)")
+    maps = None
+    if args.map_weights is not None:
+        maps = predict_map_files(args.map_weights, args.dataset, ids, args.out / "maps",
+                                 args.batch_size, args.force)
+    elif (args.runs / "maps").is_dir():
+        maps = args.runs / "maps"
+    else:
+        print("note: no --map-weights and no RUNS/maps/: Table 3 is skipped", file=sys.stderr)
+    for path in tables.write_tables(args.dataset, args.runs, args.out, ids, maps, args.force):
+        print(path)
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
+    """The paper's Figures 1, 3, 4, 5 and 6 for one image."""
+    from data_prep.figures import make_figures
+
+    image = args.image if args.image is not None else salient360.VALIDATION_IDS[0]
+    check_image(args.dataset, image, need_map=False)
+    histories = {}
+    for item in args.history or []:
+        name, _, csv = item.partition("=")
+        if not csv:
+            raise InputError(f"--history {item!r}: expected NAME=CSV, e.g. map=weights/map.history.csv")
+        histories[name] = Path(csv)
+    stats = args.stats
+    if stats is None and args.runs is not None and (args.runs / "stats.json").is_file():
+        stats = args.runs / "stats.json"
+    for path in make_figures(args.dataset, image, args.out, runs=args.runs,
+                             volume_weights=args.volume_weights, histories=histories,
+                             stats_path=stats, seed=args.seed, force=args.force):
+        print(path)
+
+
 def _common(p: argparse.ArgumentParser, pred_help: str) -> None:
     """Flags shared by the single-image commands."""
     p.add_argument("--dataset", required=True, type=Path,
@@ -117,6 +198,36 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, "predicted map: .bin (float32, image size), .npy (2-D) or an image file; "
                "resized to the image size (MATLAB-style bicubic) when it differs")
     p.set_defaults(func=cmd_saliency)
+
+    p = sub.add_parser("tables", help="Tables 1–3 as Markdown and CSV from sampler runs")
+    p.add_argument("--dataset", required=True, type=Path, help="Salient360! root (real or demo)")
+    p.add_argument("--runs", required=True, type=Path,
+                   help="sampler outputs: RUNS/<method>/seed<k>/P<n>.csv for the methods random, "
+                        "naive, ior, gaussian, gt-map, gt-volume (missing methods are left out); "
+                        "RUNS/maps/P<n>.bin predicted maps are used for Table 3 without --map-weights")
+    p.add_argument("--out", required=True, type=Path, help="folder for tables.md and table*.csv")
+    p.add_argument("--images", nargs="+", metavar="ID",
+                   help="evaluation images: numbers or val/train/all (default: the 4 validation images)")
+    p.add_argument("--map-weights", type=Path,
+                   help="map-model checkpoint: run it on the images (batched) for Table 3 and write "
+                        "OUT/maps/P<n>.bin (float32, image size) for other tools")
+    p.add_argument("--batch-size", type=int, default=4, help="images per map-model batch (default 4)")
+    p.add_argument("--force", action="store_true", help="overwrite existing tables and maps")
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("figures", help="the paper's Figures 1, 3, 4, 5, 6 as PNG")
+    p.add_argument("--dataset", required=True, type=Path, help="Salient360! root (real or demo)")
+    p.add_argument("--image", type=int, help="head+eye image to show (default: first validation image)")
+    p.add_argument("--runs", type=Path, help="sampler outputs (gaussian/seed0/P<n>.csv, volumes/, stats.json)")
+    p.add_argument("--out", required=True, type=Path, help="folder for figure*.png")
+    p.add_argument("--volume-weights", type=Path, help="volume-model checkpoint for the predicted volume")
+    p.add_argument("--history", action="append", metavar="NAME=CSV",
+                   help="training history for Figure 3, e.g. map=weights/map.history.csv (repeatable)")
+    p.add_argument("--stats", type=Path, help="fixation statistics JSON for Figure 4 "
+                   "(default RUNS/stats.json, else the released histograms)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the scan-paths sampled for Figure 1")
+    p.add_argument("--force", action="store_true", help="overwrite existing figures")
+    p.set_defaults(func=cmd_figures)
     return parser
 
 

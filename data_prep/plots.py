@@ -20,7 +20,8 @@ from data_prep.errors import atomic_path  # noqa: E402
 PATH_COLOURS = plt.get_cmap("tab10").colors
 
 
-def _save(fig, path: str | os.PathLike, force: bool) -> Path:
+def save_figure(fig, path: str | os.PathLike, force: bool = False) -> Path:
+    """Write a Matplotlib figure as PNG atomically and close it."""
     with atomic_path(path, force=force) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -54,24 +55,15 @@ def seam_segments(x: np.ndarray, y: np.ndarray, width: float) -> list[tuple[np.n
     return [(np.asarray(px), np.asarray(py)) for px, py in pieces]
 
 
-def draw_scanpaths(
-    image: np.ndarray,
-    rows: np.ndarray,
-    path: str | os.PathLike,
-    width: int | None = None,
-    height: int | None = None,
-    max_paths: int = 5,
-    title: str = "",
-    force: bool = False,
-) -> Path:
-    """Draw up to ``max_paths`` scan-paths (N×5 rows, 1-based full-image pixels) on ``image``.
+def scanpaths_on_axes(ax, image: np.ndarray, rows: np.ndarray, width: int | None = None,
+                      height: int | None = None, max_paths: int = 5) -> int:
+    """Draw up to ``max_paths`` scan-paths (N×5 rows, 1-based pixels) on ``image`` in ``ax``.
 
-    Fixations are numbered; lines take the short way across the 360° seam.
+    Fixations are numbered; lines take the short way across the 360° seam. Returns the
+    number of scan-paths drawn.
     """
-    img_h, img_w = image.shape[:2]
-    width = width or img_w
-    height = height or img_h
-    fig, ax = plt.subplots(figsize=(12, 6.4))
+    width = width or image.shape[1]
+    height = height or image.shape[0]
     ax.imshow(image, extent=(0, width, height, 0))
     ids = np.unique(rows[:, 0]).astype(int)[:max_paths]
     for k, sp in enumerate(ids):
@@ -90,9 +82,26 @@ def draw_scanpaths(
     ax.set_ylim(height, 0)
     ax.set_xlabel("x (pixels; longitude −180° … 180°)")
     ax.set_ylabel("y (pixels; latitude 90° … −90°)")
-    ax.set_title(title or f"{len(ids)} scan-path(s); numbers give the fixation order")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.7)
-    return _save(fig, path, force)
+    if len(ids):
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.7)
+    return len(ids)
+
+
+def draw_scanpaths(
+    image: np.ndarray,
+    rows: np.ndarray,
+    path: str | os.PathLike,
+    width: int | None = None,
+    height: int | None = None,
+    max_paths: int = 5,
+    title: str = "",
+    force: bool = False,
+) -> Path:
+    """Write a PNG of up to ``max_paths`` scan-paths drawn on ``image`` (see scanpaths_on_axes)."""
+    fig, ax = plt.subplots(figsize=(12, 6.4))
+    n = scanpaths_on_axes(ax, image, rows, width, height, max_paths)
+    ax.set_title(title or f"{n} scan-path(s); numbers give the fixation order")
+    return save_figure(fig, path, force)
 
 
 def plot_volume_slices(
@@ -124,7 +133,7 @@ def plot_volume_slices(
             ax.set_title(f"slice {k + 1}", fontsize=9)
     fig.suptitle(title or "saliency volume, one panel per temporal slice")
     fig.tight_layout()
-    return _save(fig, path, force)
+    return save_figure(fig, path, force)
 
 
 def plot_learning_curves(
@@ -142,7 +151,7 @@ def plot_learning_curves(
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    return _save(fig, path, force)
+    return save_figure(fig, path, force)
 
 
 def plot_histograms(
@@ -159,4 +168,4 @@ def plot_histograms(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path, force)
+    return save_figure(fig, path, force)
