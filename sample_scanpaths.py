@@ -38,6 +38,7 @@ from data_prep.distributions import ScanpathStats, load_stats, published_stats, 
 from data_prep.errors import InputError, atomic_path, check_writable, run_cli
 
 ID_WORDS = ("val", "train", "head-eye")
+PREDICT_OUT = "results/predict"
 
 
 @dataclass
@@ -156,11 +157,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an all-zero slice reads the nearest non-empty slice instead of failing")
     smp.add_argument("--batch-size", type=int, default=4, help="images per model batch (default 4)")
     out = p.add_argument_group("outputs")
-    out.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (created if missing) for <name>.csv per image and the files below")
+    out.add_argument("--out", type=Path, metavar="DIR",
+                     help="output folder (created if missing) for <name>.csv per image and the files "
+                          f"below; required except with --image (default there: {PREDICT_OUT})")
     out.add_argument("--mat", action="store_true",
                      help="also write <name>.mat (variable 'scanpath'), like the released code")
     out.add_argument("--save-volumes", action="store_true",
                      help="also write volumes/<name>.npy, the (S, H, W) volume sampled from")
+    out.add_argument("--figures", action=argparse.BooleanOptionalAction, default=None,
+                     help="also draw <name>.scanpaths.png (the first --figure-paths scan-paths on the "
+                          "image, numbered, lines crossing the 360° seam the short way) and "
+                          "<name>.volume.png (the volume's slices); default on with --image")
+    out.add_argument("--figure-paths", type=int, default=3, metavar="K",
+                     help="scan-paths drawn per image in <name>.scanpaths.png (default 3)")
     out.add_argument("--force", action="store_true", help="overwrite existing outputs")
     return p
 
@@ -172,6 +181,12 @@ def _warn(message: str) -> None:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Combinations of flags that cannot work: one InputError line."""
+    if args.out is None:
+        if not args.image:
+            raise InputError("--out DIR is required (except with --image)")
+        args.out = Path(PREDICT_OUT)
+    if args.figures is None:
+        args.figures = bool(args.image)
     sources = [f for f, v in (("--weights", args.weights), ("--volumes", args.volumes),
                               ("--source", args.source)) if v is not None]
     if len(sources) > 1:
@@ -385,6 +400,8 @@ def run(args: argparse.Namespace,
         _warn("--save-volumes ignored: --strategy random samples no volume")
     if save_vols:
         targets += [out / "volumes" / f"{job.name}.npy" for job in jobs]
+    if args.figures:
+        targets += [out / f"{job.name}.{kind}.png" for job in jobs for kind in ("scanpaths", "volume")]
     if learned:
         targets.append(out / "stats.json")
     for target in targets:  # refuse before any work, not half-way
@@ -430,10 +447,35 @@ def _write_all(args: argparse.Namespace, jobs: list[Job], stats: ScanpathStats, 
                 write_model_scanpaths(staged(out / f"{job.name}.mat"), rows, force=True)
             if save_vols:
                 np.save(staged(out / "volumes" / f"{job.name}.npy"), vol.astype(np.float32))
+            result = ImageResult(job.name, job.image, image_size, vol, rows, out)
+            if args.figures:
+                draw_figures(result, staged, args.figure_paths, args.viewing_time)
             if on_image is not None:
-                on_image(ImageResult(job.name, job.image, image_size, vol, rows, out))
+                on_image(result)
             print(f"[{i}/{len(jobs)}] {job.name}: {args.n_paths} scan-paths, {len(rows)} "
                   f"fixations", file=sys.stderr)
+
+
+def draw_figures(result: ImageResult, staged: Callable[[Path], Path], n_paths: int,
+                 viewing_time: float) -> None:
+    """<name>.scanpaths.png (scan-paths on the image) and <name>.volume.png (the slices)."""
+    from data_prep import plots
+    from data_prep.images import load_image, preprocess
+
+    width, height = result.image_size
+    image = (load_image(result.image) if result.image is not None
+             else np.full((max(height // 8, 1), max(width // 8, 1), 3), 128, np.uint8))
+    name = result.name
+    plots.draw_scanpaths(image, result.rows, staged(result.out_dir / f"{name}.scanpaths.png"),
+                         width, height, max_paths=n_paths, force=True,
+                         title=f"{name}: {n_paths} of the sampled scan-paths "
+                               "(numbers give the fixation order)")
+    if result.volume is not None:
+        small = preprocess(image, *result.volume.shape[1:]).astype(np.uint8)
+        plots.plot_volume_slices(result.volume, staged(result.out_dir / f"{name}.volume.png"),
+                                 title=f"{name}: saliency volume sampled from",
+                                 viewing_time=viewing_time if result.volume.shape[0] > 1 else None,
+                                 image=small, force=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -270,3 +270,24 @@ def test_flag_combinations_fail_in_one_line(dataset, tmp_path, capsys):
         code, err = run(argv + ["--out", out], capsys)
         assert code == 2 and message in err and err.count("\n") == 1, (argv, err)
     assert not out.exists()
+
+
+def test_image_mode_draws_scanpaths_and_volume_pngs(tmp_path):
+    """--image writes the CSV plus the scan-path and volume PNGs (default out only needs --image)."""
+    from PIL import Image
+
+    from models.saltinet import build_saltinet
+    from sample_scanpaths import main
+
+    ckpt = tmp_path / "v.weights.h5"
+    build_saltinet(12, (32, 64, 3)).save_weights(ckpt)
+    pano = tmp_path / "pano.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (60, 120, 3), dtype=np.uint8)).save(pano)
+    out = tmp_path / "pred"
+    assert main(["--image", str(pano), "--weights", str(ckpt), "--size", "32", "64",
+                 "--n-paths", "4", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["pano.csv", "pano.scanpaths.png", "pano.volume.png"]
+    assert Image.open(out / "pano.scanpaths.png").format == "PNG"
+    assert main(["--image", str(pano), "--weights", str(ckpt), "--size", "32", "64",
+                 "--out", str(tmp_path / "plain"), "--no-figures"]) == 0
+    assert [p.name for p in (tmp_path / "plain").iterdir()] == ["pano.csv"]
