@@ -9,7 +9,8 @@ Accepted files (:func:`load_volume_model`):
   (13, 13, 32, C), and for the published architecture the input width from the first
   BatchNormalization (one weight per image column; the height is taken as width / 2, the
   equirectangular ratio, unless ``input_shape`` says otherwise). The paper architecture is
-  fully convolutional: it is rebuilt at ``input_shape`` (default 300x600).
+  fully convolutional: it is rebuilt at ``input_shape``, else at the size recorded in the file by
+  training (attribute ``saltinet_input_shape``), else at 300x600.
 - ``*.keras`` (``keras.saving.load_model`` with ``safe_mode=True``).
 - A legacy Keras 1/2 HDF5 model file (``model_config`` attribute / ``model_weights`` group),
   converted by :func:`models.legacy.load_legacy_model`.
@@ -33,6 +34,9 @@ from models.saltinet import build_saltinet
 DEFAULT_SHAPE = (300, 600, 3)
 
 
+INPUT_SHAPE_ATTR = "saltinet_input_shape"
+
+
 def _datasets(group: h5py.Group) -> dict[str, tuple[int, ...]]:
     """Every dataset path in an HDF5 group with its shape."""
     found: dict[str, tuple[int, ...]] = {}
@@ -53,6 +57,7 @@ def inspect_weights_file(path: str | os.PathLike) -> dict:
                 raise InputError(f"{path}: not a Keras 3 weights file (no 'layers' group)")
             layer_keys = list(f["layers"].keys())
             shapes = _datasets(f["layers"])
+            stored = f.attrs.get(INPUT_SHAPE_ATTR)
     except OSError as err:
         raise InputError(f"{path}: cannot read HDF5 weights ({err})") from None
     has_bn = any(key.startswith("batch_normalization") for key in layer_keys)
@@ -63,7 +68,8 @@ def inspect_weights_file(path: str | os.PathLike) -> dict:
             f"{path}: cannot infer a SaltiNet head (expected one 13x13x32 conv9 kernel and either "
             "a transposed convolution or batch normalisation layers)"
         )
-    info = {"arch": "published" if has_bn else "paper", "outputs": conv9[0][3], "width": None}
+    info = {"arch": "published" if has_bn else "paper", "outputs": conv9[0][3], "width": None,
+            "input_shape": tuple(int(d) for d in stored) if stored is not None else None}
     if has_bn:
         gamma = shapes.get("batch_normalization/vars/0")
         if gamma is None or len(gamma) != 1:
@@ -123,7 +129,7 @@ def load_volume_model(
     elif name.endswith(".weights.h5") or not _is_legacy(path):
         info = inspect_weights_file(path)
         _check_head(path, info["outputs"], outputs)
-        shape = input_shape
+        shape = input_shape or info["input_shape"]  # the size it was trained at, when recorded
         if shape is None:
             shape = DEFAULT_SHAPE if info["arch"] == "paper" else (info["width"] // 2, info["width"], 3)
         try:

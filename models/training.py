@@ -188,6 +188,16 @@ def init_from_checkpoint(model: keras.Model, path: str | os.PathLike,
     return copied, fresh
 
 
+def record_input_shape(path: str | os.PathLike, model: keras.Model) -> None:
+    """Store the model's input size in a weights file (attribute read by models.inference)."""
+    import h5py
+
+    from models.inference import INPUT_SHAPE_ATTR
+
+    with h5py.File(path, "a") as f:
+        f.attrs[INPUT_SHAPE_ATTR] = [int(d) for d in model.input_shape[1:]]
+
+
 def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """``model.save_weights`` (weights only, no optimizer) via a temporary name and a rename."""
     from keras.src.saving import saving_lib
@@ -199,6 +209,7 @@ def save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
             optimizer = getattr(model, "optimizer", None)
             skip = [optimizer] if optimizer is not None else None
             saving_lib.save_weights_only(model, str(keras_tmp), objects_to_skip=skip)
+            record_input_shape(keras_tmp, model)
             os.replace(keras_tmp, tmp)
         finally:
             if keras_tmp.exists():

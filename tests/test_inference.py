@@ -39,7 +39,8 @@ def test_weights_h5_round_trip(tmp_path, arch):
     path = tmp_path / "volume.weights.h5"
     model.save_weights(path)
     assert inspect_weights_file(path) == {
-        "arch": arch, "outputs": 12, "width": 64 if arch == "published" else None
+        "arch": arch, "outputs": 12, "width": 64 if arch == "published" else None,
+        "input_shape": None,  # plain save_weights records no size (training's checkpoints do)
     }
     shape = TINY if arch == "paper" else None  # the published width is read from the BN weights
     loaded = load_volume_model(path, outputs=12, input_shape=shape)

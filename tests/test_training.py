@@ -298,3 +298,15 @@ def test_cli_exit_codes_and_help(packs, tmp_path, capsys):
     for flag in ("--init", "--momentum", "--weight-decay", "--resume", "--strategy", "--roll",
                  "--precision", "--limit", "--force", "0.01", "90"):
         assert flag in help_text
+
+
+def test_checkpoints_record_their_input_size(tmp_path):
+    """A trained checkpoint reloads at the size it was trained at, not at the 300x600 default."""
+    from models.inference import inspect_weights_file, load_volume_model
+    from models.saltinet import build_saltinet
+    from models.training import save_weights
+
+    path = save_weights(build_saltinet(1, (32, 64, 3)), tmp_path / "m.best.weights.h5")
+    assert inspect_weights_file(path)["input_shape"] == (32, 64, 3)
+    assert load_volume_model(path, outputs=1).input_shape == (None, 32, 64, 3)
+    assert load_volume_model(path, outputs=1, input_shape=(96, 192, 3)).input_shape == (None, 96, 192, 3)
