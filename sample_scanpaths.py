@@ -36,6 +36,7 @@ import numpy as np
 from data_prep import sampling
 from data_prep.distributions import ScanpathStats, load_stats, published_stats, save_stats
 from data_prep.errors import InputError, atomic_path, check_writable, run_cli
+from data_prep.volumes import resample_sum
 
 ID_WORDS = ("val", "train", "head-eye")
 PREDICT_OUT = "results/predict"
@@ -341,7 +342,7 @@ def _resized(volume: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     """Volume area-resampled to ``size`` (H, W) when it differs."""
     if size is None or tuple(volume.shape[1:]) == tuple(size):
         return volume
-    return np.stack([sampling.resample_sum(s, size[0], size[1]) for s in volume]).astype(np.float32)
+    return np.stack([resample_sum(s, size[0], size[1]) for s in volume]).astype(np.float32)
 
 
 def iter_volumes(args: argparse.Namespace, jobs: list[Job]

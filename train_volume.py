@@ -20,15 +20,7 @@ Train the saliency-VOLUME model (12 temporal slices, sigmoid, 300x600 in the pap
 `volume` target of HDF5 packs written by data_prep.make_dataset: iSUN volumes (pre-training;
 the paper initialises it from the map model, so pass --init <map checkpoint> to copy
 conv1-conv8) or Salient360! volumes (fine-tuning on 36 images, 4 held out for validation).
-
-Paper settings (the defaults): binary cross-entropy averaged over all outputs, SGD, batch size
-1, 90 epochs, learning rate 0.001, L2 weight decay, validation loss every epoch. Momentum (0.9)
-and the decay value (5e-4, decoupled, kernels only) are not in the paper and are our choice.
-
-Writes <out>/<name>.last.weights.h5, .best.weights.h5 (lowest validation loss), .history.csv,
-.curve.png (learning curves, the paper's Figure 3) and .resume.h5 (for --resume).
-Bad input (missing or mismatched pack, unusable checkpoint, NaN loss, existing outputs
-without --force): one "error:" line and exit status 2."""
+"""
 
 
 def main(argv: list[str] | None = None) -> int:

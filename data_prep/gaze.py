@@ -16,11 +16,13 @@ then numbered 1, 2, ... in order of those times (ties keep the file's order).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.io.matlab import mat_struct
+import scipy.io
+from scipy.io.matlab import MatReadError, mat_struct
 
 from data_prep.errors import InputError
 
@@ -154,3 +156,16 @@ def observers_frame(observers: list[tuple[np.ndarray, np.ndarray | None, np.ndar
     frame = pd.concat(parts, ignore_index=True)
     return frame.astype({"observer": "int64", "fixation": "int64", "t": "float64",
                          "x": "float64", "y": "float64"})
+
+
+def load_mat(path: str | os.PathLike) -> dict:
+    """``scipy.io.loadmat`` with one-line InputErrors (v7.3/HDF5 files are refused clearly)."""
+    try:
+        return scipy.io.loadmat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: MATLAB file not found") from None
+    except NotImplementedError:
+        raise InputError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; re-save with "
+                         "save(..., '-v7')") from None
+    except (OSError, ValueError, TypeError, MatReadError) as err:
+        raise InputError(f"{path}: cannot read MATLAB file ({err})") from None

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.io
-from scipy.io.matlab import MatReadError
 
 from data_prep import gaze
 from data_prep.errors import InputError
@@ -97,13 +95,7 @@ def read_isun(path: str | os.PathLike) -> list[IsunRecord]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: iSUN annotation file not found")
-    try:
-        contents = scipy.io.loadmat(path)
-    except NotImplementedError:
-        raise InputError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; re-save with "
-                         "save(..., '-v7')") from None
-    except (OSError, ValueError, TypeError, MatReadError) as err:
-        raise InputError(f"{path}: cannot read MATLAB file ({err})") from None
+    contents = gaze.load_mat(path)
     return parse_isun(contents, str(path))
 
 

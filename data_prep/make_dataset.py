@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -37,10 +36,10 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import scipy.sparse
 
 from data_prep.errors import InputError, atomic_path, check_writable, run_cli
 from data_prep.records import Sample
+from data_prep.volumes import resample_sum
 
 FORMAT_VERSION = 1
 FORMATS = ("salient360", "salicon", "isun")
@@ -51,31 +50,6 @@ SPLITS = {
 }
 REQUIRED = ("images", "map", "ids")
 DEMO_MARKER = "SYNTHETIC DEMO DATA"
-
-
-def _area_matrix(n_in: int, n_out: int) -> scipy.sparse.csr_matrix:
-    """(n_out, n_in) sparse matrix: share of input cell i's mass that falls in output cell j."""
-    scale = n_out / n_in  # input cell i spans [i*scale, (i+1)*scale) in output units
-    span = int(math.ceil(scale)) + 1
-    i = np.repeat(np.arange(n_in), span)
-    j = (np.floor(np.arange(n_in) * scale).astype(np.int64)[:, None] + np.arange(span)).ravel()
-    lo = np.maximum(i * scale, j)
-    hi = np.minimum((i + 1) * scale, j + 1)
-    share = np.clip(hi - lo, 0.0, None) / scale
-    keep = (share > 0) & (j < n_out)
-    return scipy.sparse.csr_matrix((share[keep], (j[keep], i[keep])), shape=(n_out, n_in))
-
-
-def resize_map(saliency: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize a (H0, W0) map to (height, width) by area averaging; the total mass is kept."""
-    arr = np.asarray(saliency, dtype=np.float32)
-    if arr.ndim != 2:
-        raise ValueError(f"resize_map expects a 2-D map, got shape {arr.shape}")
-    if arr.shape == (height, width):
-        return arr.copy()
-    rows = _area_matrix(arr.shape[0], height) @ arr  # (height, W0)
-    out = (_area_matrix(arr.shape[1], width) @ np.asarray(rows).T).T
-    return np.asarray(out, dtype=np.float32)
 
 
 def _stderr(line: str) -> None:
@@ -210,7 +184,7 @@ def _pack_samples(
                     raise InputError(
                         f"{where}: ground-truth map holds negative or non-finite values"
                     )
-                small = resize_map(gt, height, width)
+                small = resample_sum(gt, height, width)
                 map_from.add("ground truth")
             else:
                 if not any(volume.reshape(volume.shape[0], -1).sum(axis=1) > 0):

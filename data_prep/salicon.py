@@ -36,9 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.io
 from PIL import Image, UnidentifiedImageError
-from scipy.io.matlab import MatReadError
 
 from data_prep import gaze
 from data_prep.errors import InputError
@@ -87,13 +85,7 @@ def parse_salicon_mat(contents: dict, source: str) -> SaliconMat:
 def read_salicon_mat(path: str | os.PathLike) -> SaliconMat:
     """Read a per-image SALICON fixation ``.mat``."""
     path = Path(path)
-    try:
-        contents = scipy.io.loadmat(path)
-    except NotImplementedError:
-        raise InputError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; re-save with "
-                         "save(..., '-v7')") from None
-    except (OSError, ValueError, TypeError, MatReadError) as err:
-        raise InputError(f"{path}: cannot read MATLAB file ({err})") from None
+    contents = gaze.load_mat(path)
     return parse_salicon_mat(contents, str(path))
 
 

@@ -48,6 +48,7 @@ import numpy as np
 from data_prep.distributions import ScanpathStats, learn_stats, published_stats
 from data_prep.errors import InputError
 from data_prep.geometry import cell_unit_vectors, from_grid
+from data_prep.volumes import resample_sum
 
 STRATEGIES = ("naive", "gaussian", "ior", "random")
 GEOMETRIES = ("planar", "sphere")
@@ -365,21 +366,6 @@ def sample_scanpaths(volume, n_paths: int = 40, stats: ScanpathStats | None = No
 
 # ---------------------------------------------------------------------------------------
 # Sources: ground-truth volumes and maps, statistics learned from a dataset.
-
-
-def resample_sum(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-weighted (sum-preserving) resampling of an (H, W) map to (height, width)."""
-    arr = np.asarray(array, dtype=np.float64)
-    for axis, n in ((0, int(height)), (1, int(width))):
-        size = arr.shape[axis]
-        cum = np.concatenate([np.zeros_like(np.take(arr, [0], axis=axis)),
-                              np.cumsum(arr, axis=axis)], axis=axis)
-        edges = np.arange(n + 1) * (size / n)
-        lo = np.minimum(np.floor(edges).astype(np.int64), size - 1)
-        frac = (edges - lo).reshape([-1 if a == axis else 1 for a in range(2)])
-        at = (np.take(cum, lo, axis=axis) * (1.0 - frac) + np.take(cum, lo + 1, axis=axis) * frac)
-        arr = np.diff(at, axis=axis)
-    return arr
 
 
 def volume_from_gt(root: str | os.PathLike, n: int, kind: str = "volume",

@@ -24,7 +24,10 @@ than ``duration`` are dropped. Training targets (to_target) scale each slice by 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import scipy.sparse
 
 from data_prep.geometry import to_grid
 
@@ -180,3 +183,28 @@ def saliency_map(volume: np.ndarray) -> np.ndarray:
     """(H, W) saliency map: the sum over slices, normalised to sum 1."""
     vol = np.asarray(volume)
     return weighted_map(vol, np.ones(vol.shape[0]))
+
+
+def _area_matrix(n_in: int, n_out: int) -> scipy.sparse.csr_matrix:
+    """(n_out, n_in) sparse matrix: share of input cell i's mass that falls in output cell j."""
+    scale = n_out / n_in  # input cell i spans [i*scale, (i+1)*scale) in output units
+    span = int(math.ceil(scale)) + 1
+    i = np.repeat(np.arange(n_in), span)
+    j = (np.floor(np.arange(n_in) * scale).astype(np.int64)[:, None] + np.arange(span)).ravel()
+    lo = np.maximum(i * scale, j)
+    hi = np.minimum((i + 1) * scale, j + 1)
+    share = np.clip(hi - lo, 0.0, None) / scale
+    keep = (share > 0) & (j < n_out)
+    return scipy.sparse.csr_matrix((share[keep], (j[keep], i[keep])), shape=(n_out, n_in))
+
+
+def resample_sum(saliency: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resample a (H0, W0) map to (height, width) by area (float64); the total mass is kept."""
+    arr = np.asarray(saliency, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"resample_sum expects a 2-D map, got shape {arr.shape}")
+    if arr.shape == (height, width):
+        return arr.copy()
+    rows = _area_matrix(arr.shape[0], height) @ arr  # (height, W0)
+    out = (_area_matrix(arr.shape[1], width) @ np.asarray(rows).T).T
+    return np.asarray(out, dtype=np.float64)

@@ -549,8 +549,24 @@ def config_from_args(args: argparse.Namespace, head: str) -> TrainConfig:
     )
 
 
+SCRIPT_HELP = """
+
+Paper settings (the defaults): binary cross-entropy averaged over all outputs, SGD, batch size
+1, 90 epochs, learning rate {lr}, L2 weight decay, validation loss every epoch. Momentum (0.9)
+and the decay value (5e-4, decoupled, kernels only) are not in the paper and are our choice.
+
+Writes <out>/<name>.last.weights.h5, .best.weights.h5 (lowest validation loss), .history.csv,
+.curve.png (learning curves, the paper's Figure 3) and .resume.h5 (for --resume).
+Bad input (missing or mismatched pack, unusable checkpoint, NaN loss, existing outputs
+without --force): one "error:" line and exit status 2."""
+
+
 def cli_main(argv: list[str] | None, head: str, description: str) -> int:
-    """Parse the command line of train_map.py / train_volume.py and train."""
+    """Parse the command line of train_map.py / train_volume.py and train.
+
+    ``description`` says what the script trains; the paper settings and outputs are added.
+    """
+    description += SCRIPT_HELP.format(lr=HEADS[head]["lr"])
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, head)

@@ -21,7 +21,7 @@ from data_prep.salient360 import (
     read_scanpaths,
     scanpath_path,
 )
-from data_prep.volumes import build_volume, saliency_map, to_target
+from data_prep.volumes import build_volume, resample_sum, saliency_map, to_target
 
 W, H = 128, 64  # full-size demo images
 PH, PW = 32, 64  # working size of the packs
@@ -85,15 +85,15 @@ def test_resize_map_keeps_mass():
     rng = np.random.default_rng(0)
     m = rng.random((50, 70)).astype(np.float32)
     for shape in [(30, 60), (7, 11), (100, 140), (50, 70)]:
-        out = md.resize_map(m, *shape)
+        out = resample_sum(m, *shape)
         assert out.shape == shape
         assert out.sum(dtype=np.float64) == pytest.approx(m.sum(dtype=np.float64), rel=1e-5)
-    flat = md.resize_map(np.ones((40, 90), np.float32), 30, 60)
+    flat = resample_sum(np.ones((40, 90), np.float32), 30, 60)
     np.testing.assert_allclose(flat, 40 * 90 / (30 * 60), rtol=1e-6)
     # one bright input cell: its mass lands in the output cells it overlaps, by overlap area
     spot = np.zeros((3, 3), np.float32)
     spot[1, 1] = 1.0
-    out = md.resize_map(spot, 2, 2)  # input cell [1,2) spans output cells [2/3, 4/3) in both axes
+    out = resample_sum(spot, 2, 2)  # input cell [1,2) spans output cells [2/3, 4/3) in both axes
     np.testing.assert_allclose(out, np.full((2, 2), 0.25), atol=1e-7)
 
 

@@ -14,6 +14,7 @@ from data_prep.errors import InputError
 from data_prep.geometry import to_grid
 from data_prep.salient360 import read_model_scanpaths, write_model_scanpaths
 from data_prep.sampling import check_volume, sample_scanpaths
+from data_prep.volumes import resample_sum
 from tests.benchmarks.sampling import released_scanpaths
 
 H, W = 24, 48
@@ -69,11 +70,11 @@ def test_resample_sum_matches_supersampled_block_sums():
     """Area-weighted resampling: sum kept; equals exact sub-pixel block sums (5x10 -> 3x6)."""
     rng = np.random.default_rng(0)
     a = rng.random((5, 10))
-    out = sampling.resample_sum(a, 3, 6)
+    out = resample_sum(a, 3, 6)
     fine = np.repeat(np.repeat(a, 3, axis=0), 3, axis=1) / 9.0  # 15 x 30, each output 5x5
     ref = fine.reshape(3, 5, 6, 5).sum(axis=(1, 3))
     np.testing.assert_allclose(out, ref, atol=1e-12)
-    np.testing.assert_allclose(sampling.resample_sum(a, 10, 20).sum(), a.sum())
+    np.testing.assert_allclose(resample_sum(a, 10, 20).sum(), a.sum())
 
 
 # --------------------------------------------------------------------------- distributions
