@@ -86,6 +86,7 @@ class TrainConfig:
     out: Path = Path("weights")
     init: Path | None = None
     strict_init: bool = False
+    init_head: str = "fresh"
     epochs: int = DEFAULT_EPOCHS
     batch_size: int = DEFAULT_BATCH_SIZE
     lr: float = 0.001
@@ -149,13 +150,40 @@ def compile_model(model: keras.Model, lr: float, momentum: float = DEFAULT_MOMEN
     optimizer.build(model.trainable_variables)
 
 
+HEAD_LAYERS = ("conv9", "deconv")
+
+
+def replicate_head(source: list[np.ndarray], target_shapes: list[tuple], layer: str) -> list[np.ndarray] | None:
+    """A 1-output head layer's weights spread over k outputs, or None when that does not apply.
+
+    conv9 (13, 13, 32, 1) + bias (1,) -> every output channel a copy; deconv (8, 8, 1, 1) ->
+    (8, 8, k, k) with the kernel on the diagonal (slice i only reads channel i). A volume
+    model initialised so predicts the map model's saliency map in every slice.
+    """
+    if layer == "conv9" and len(source) == 2 and source[0].shape[-1] == 1:
+        k = target_shapes[0][-1]
+        if source[0].shape[:-1] != target_shapes[0][:-1]:
+            return None
+        return [np.repeat(source[0], k, axis=-1), np.repeat(source[1], k)]
+    if layer == "deconv" and len(source) == 1 and source[0].shape[-2:] == (1, 1):
+        h, w, k, k2 = target_shapes[0]
+        if k != k2 or source[0].shape[:2] != (h, w):
+            return None
+        kernel = np.zeros((h, w, k, k), dtype=source[0].dtype)
+        kernel[:, :, np.arange(k), np.arange(k)] = source[0][:, :, :1, 0]
+        return [kernel]
+    return None
+
+
 def init_from_checkpoint(model: keras.Model, path: str | os.PathLike,
-                         strict: bool = False) -> tuple[list[str], dict[str, str]]:
+                         strict: bool = False, head: str = "fresh") -> tuple[list[str], dict[str, str]]:
     """Copy the layers whose names and weight shapes match from a checkpoint of either head.
 
     ``path``: a ``*.weights.h5`` of build_saltinet, a ``*.keras`` model or a legacy Keras 1
     ``.h5``. Returns (copied layer names, {fresh layer name: reason}). InputError when no layer
-    matches, or (``strict``) when a layer of the same name has different shapes.
+    matches, or (``strict``) when a layer of the same name has different shapes. With
+    ``head="replicate"`` a map checkpoint's conv9/deconv are spread over every output slice
+    (:func:`replicate_head`) instead of starting fresh.
     """
     from models.inference import load_volume_model
 
@@ -174,7 +202,13 @@ def init_from_checkpoint(model: keras.Model, path: str | os.PathLike,
         mine = [tuple(w.shape) for w in layer.weights]
         shapes = [tuple(w.shape) for w in other.weights]
         if mine != shapes:
-            fresh[layer.name] = f"shapes {shapes} in checkpoint, {mine} here"
+            spread = (replicate_head(other.get_weights(), mine, layer.name)
+                      if head == "replicate" and layer.name in HEAD_LAYERS else None)
+            if spread is None:
+                fresh[layer.name] = f"shapes {shapes} in checkpoint, {mine} here"
+                continue
+            layer.set_weights(spread)
+            copied.append(f"{layer.name} (replicated over {mine[0][-1]} slices)")
             continue
         layer.set_weights(other.get_weights())
         copied.append(layer.name)
@@ -401,7 +435,8 @@ def _start(model: keras.Model, config: TrainConfig, paths: dict[str, Path]) -> d
             print("--init ignored: the resume state holds the weights")
         return {k: state[k] for k in ("history", "best_val_loss", "best_epoch")}
     if config.init:
-        copied, fresh = init_from_checkpoint(model, config.init, config.strict_init)
+        copied, fresh = init_from_checkpoint(model, config.init, config.strict_init,
+                                             config.init_head)
         print(f"init from {config.init}: copied {', '.join(copied)}")
         print("  start fresh: " + ("; ".join(f"{k} ({v})" for k, v in fresh.items()) or "none"))
     return {"history": [], "best_val_loss": math.inf, "best_epoch": 0}
@@ -493,6 +528,11 @@ def add_arguments(parser: argparse.ArgumentParser, head: str) -> None:
     run.add_argument("--strict-init", action="store_true",
                      help="with --init, refuse a checkpoint whose same-named layers differ in "
                           "shape instead of starting those layers fresh")
+    run.add_argument("--init-head", choices=("fresh", "replicate"), default="fresh",
+                     help="with --init from a 1-output map checkpoint: fresh (default) starts "
+                          "conv9/deconv from random weights; replicate copies them into every "
+                          "slice, so the volume model starts by predicting the saliency map in "
+                          "each slice (our option; the paper does not say)")
     run.add_argument("--out", type=Path, default=Path("weights"),
                      help="output folder (default weights/)")
     run.add_argument("--name", default=head,
@@ -541,7 +581,8 @@ def config_from_args(args: argparse.Namespace, head: str) -> TrainConfig:
     verbose = int(args.verbose) if str(args.verbose).isdigit() else args.verbose
     return TrainConfig(
         train=train_pack, val=val_pack, outputs=HEADS[head]["outputs"], name=args.name,
-        out=args.out, init=args.init, strict_init=args.strict_init, epochs=args.epochs,
+        out=args.out, init=args.init, strict_init=args.strict_init,
+        init_head=args.init_head, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, seed=args.seed, precision=args.precision,
         strategy=args.strategy, roll=args.roll, resume=args.resume, force=args.force,

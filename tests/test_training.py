@@ -310,3 +310,21 @@ def test_checkpoints_record_their_input_size(tmp_path):
     assert inspect_weights_file(path)["input_shape"] == (32, 64, 3)
     assert load_volume_model(path, outputs=1).input_shape == (None, 32, 64, 3)
     assert load_volume_model(path, outputs=1, input_shape=(96, 192, 3)).input_shape == (None, 96, 192, 3)
+
+
+def test_init_head_replicate_makes_every_slice_the_map(tmp_path):
+    """--init-head replicate: a volume model initialised from a map model predicts its map per slice."""
+    from models.saltinet import build_saltinet
+    from models.training import init_from_checkpoint, save_weights
+
+    map_model = build_saltinet(1, (32, 64, 3))
+    ckpt = save_weights(map_model, tmp_path / "map.weights.h5")
+    volume = build_saltinet(12, (32, 64, 3))
+    copied, fresh = init_from_checkpoint(volume, ckpt, head="replicate")
+    assert fresh == {} and "conv9 (replicated over 12 slices)" in copied
+    x = np.random.default_rng(0).uniform(0, 255, (1, 32, 64, 3)).astype("float32")
+    expect = np.repeat(map_model.predict_on_batch(x), 12, axis=-1)
+    np.testing.assert_allclose(volume.predict_on_batch(x), expect, rtol=1e-5, atol=1e-6)
+    # the default copies only conv1-conv8
+    _, fresh = init_from_checkpoint(build_saltinet(12, (32, 64, 3)), ckpt)
+    assert sorted(fresh) == ["conv9", "deconv"]
