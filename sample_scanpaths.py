@@ -271,7 +271,7 @@ def _volume_jobs(args: argparse.Namespace, ids: list[int] | None) -> list[Job]:
             raise InputError(f"{path}: no .npy volumes in this folder")
         jobs = [job(f.stem, lambda f=f: _load_npy(f)) for f in files]
     elif not path.is_file():
-        raise InputError(f"{path}: volumes not found")
+        raise InputError(f"{path}: volumes not found (sample_scanpaths.py --weights CKPT --save-volumes writes OUT/volumes/)")
     elif path.suffix.lower() == ".npy":
         jobs = [job(path.stem, lambda: _load_npy(path))]
     elif path.suffix.lower() in (".h5", ".hdf5"):

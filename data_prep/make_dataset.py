@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     sigma = tuple(args.sigma)
     _check_params(args.height, args.width, args.slices, args.time_step, sigma, args.duration)
     if not args.root.is_dir():
-        raise InputError(f"{args.root}: dataset root not found")
+        raise InputError(f"{args.root}: dataset root not found (python -m data_prep.demo_dataset ROOT writes the demo dataset; README 'Data' says where to get the real ones)")
     paths = [check_writable(args.out_dir / f"{split}.h5", args.force) for split in splits]
     created_dir = not args.out_dir.exists()
     counts = []

@@ -99,7 +99,7 @@ def list_dataset(root: str | os.PathLike, require: Iterable[str] = ()) -> dict[s
     """
     root = Path(root)
     if not root.is_dir():
-        raise InputError(f"{root}: dataset root not found")
+        raise InputError(f"{root}: dataset root not found (python -m data_prep.demo_dataset ROOT writes the demo dataset; README 'Data' says where to get Salient360!)")
     if not (root / FOLDERS["images"]).is_dir():
         raise InputError(f"{root}: no {FOLDERS['images']}/ folder (not a Salient360! root)")
     require = list(require)

@@ -117,7 +117,7 @@ def load_volume_model(
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: model file not found")
+        raise InputError(f"{path}: model file not found (train_map.py / train_volume.py write checkpoints; python weights/fetch.py pathnet_model_v2.h5 downloads the published model)")
     name = path.name.lower()
     if name.endswith(".keras"):
         try:

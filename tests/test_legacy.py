@@ -689,3 +689,23 @@ def test_fetch_checks_and_records_checksums(tmp_path, monkeypatch, capsys):
     assert "already exists" in capsys.readouterr().err
     assert run_cli(fetch.main, args + ["--manifest", str(manifest), "--force"]) == 0  # verified
     assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["model.h5"]
+
+
+def test_converted_and_legacy_files_sample_scanpaths(released_small, tmp_path):
+    """The issue's chain: convert with models.legacy, then sample_scanpaths.py --weights on an image."""
+    from PIL import Image
+
+    import sample_scanpaths
+    from data_prep.salient360 import read_model_scanpaths
+
+    converted = tmp_path / "pathnet_small.keras"
+    assert run_cli(main, [str(released_small["path"]), str(converted)]) == 0
+    pano = tmp_path / "pano.jpg"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (50, 100, 3), dtype=np.uint8)).save(pano)
+    for weights, out in ((converted, tmp_path / "a"), (released_small["path"], tmp_path / "b")):
+        assert run_cli(sample_scanpaths.main, ["--image", str(pano), "--weights", str(weights),
+                                               "--n-paths", "5", "--out", str(out), "--no-figures"]) == 0
+        rows = read_model_scanpaths(out / "pano.csv", 100, 50)
+        assert rows[:, 0].max() == 5
+    # the legacy file is converted on the fly to the same model: identical scan-paths
+    assert (tmp_path / "a" / "pano.csv").read_bytes() == (tmp_path / "b" / "pano.csv").read_bytes()
