@@ -50,6 +50,7 @@ SPLITS = {
 }
 REQUIRED = ("images", "map", "ids")
 DEMO_MARKER = "SYNTHETIC DEMO DATA"
+SALIENT360_VIEWING_TIME = 25.0  # seconds each observer explored a Salient360! image
 
 
 def _stderr(line: str) -> None:
@@ -419,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         "--duration",
         type=float,
         default=None,
-        help="time span of the volumes in s (default: each image's latest fixation)",
+        help="time span of the volumes in s, split into --slices equal slices (default: 25 for "
+        "salient360, the viewing time, as sample_scanpaths.py --viewing-time; each image's latest "
+        "fixation for isun)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing packs")
     args = parser.parse_args(argv)
@@ -432,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.format} (choose from {', '.join(SPLITS[args.format])})"
         )
     sigma = tuple(args.sigma)
+    if args.duration is None and args.format == "salient360":
+        args.duration = SALIENT360_VIEWING_TIME
     _check_params(args.height, args.width, args.slices, args.time_step, sigma, args.duration)
     if not args.root.is_dir():
         raise InputError(f"{args.root}: dataset root not found (python -m data_prep.demo_dataset ROOT writes the demo dataset; README 'Data' says where to get the real ones)")

@@ -57,7 +57,7 @@ def test_pack_layout_and_attributes(packs, root):
     assert a["source"] == "salient360-demo" and a["split"] == "train" and a["kind"] == "head_eye"
     assert (a["height"], a["width"], a["slices"], a["format_version"]) == (PH, PW, 12, 1)
     assert a["time_step"] == pytest.approx(0.1) and list(a["sigma"]) == [4, 20, 20]
-    assert np.isnan(a["duration"]) and a["root"] == str(root.resolve()) and a["created"]
+    assert a["duration"] == 25.0 and a["root"] == str(root.resolve()) and a["created"]
     assert a["map_from"] == "ground truth"
     info = md.read_pack_info(packs / "val.h5", require=("volume",))
     assert info["n"] == 1 and info["ids"] == ["P35"] and info["shapes"]["volume"] == (1, PH, PW, 12)
@@ -77,7 +77,7 @@ def test_pack_values_match_the_sources(packs, root):
     blocks = gt.reshape(PH, H // PH, PW, W // PW).sum(axis=(1, 3))  # exact 2x2 area sums
     np.testing.assert_allclose(smap, blocks / blocks.max(), rtol=1e-5, atol=1e-7)
     fix = read_scanpaths(scanpath_path(root, 29), W, H)
-    ref = to_target(build_volume(fix.x, fix.y, fix.t, W, H, shape=(PH, PW), slices=12))
+    ref = to_target(build_volume(fix.x, fix.y, fix.t, W, H, shape=(PH, PW), slices=12, duration=25.0))
     np.testing.assert_allclose(vol, ref, atol=1e-6)
 
 
