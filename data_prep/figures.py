@@ -50,8 +50,8 @@ def figure1(volume: np.ndarray, image: np.ndarray, rows: np.ndarray, width: int,
     """Figure 1: the volume's slices, its saliency map, temporally weighted map and scan-paths."""
     n = volume.shape[0]
     small = np.asarray(plots_resize(image, volume.shape[1], volume.shape[2]))
-    fig = plt.figure(figsize=(16, 7.2))
-    grid = fig.add_gridspec(3, 6, height_ratios=[0.62, 0.62, 1.9])
+    fig = plt.figure(figsize=(16, 6.6))
+    grid = fig.add_gridspec(3, 6, height_ratios=[0.5, 0.5, 1.9])
     span = viewing_time / n
     for k in range(min(n, 12)):
         ax = fig.add_subplot(grid[k // 6, k % 6])
@@ -92,7 +92,7 @@ def figure4(stats: ScanpathStats, path: str | os.PathLike, force: bool = False) 
     return plots.plot_histograms(
         [("fixations per scan-path", stats.counts.probabilities, stats.counts.edges, "number of fixations"),
          ("fixation duration", stats.durations.probabilities, stats.durations.edges, "duration (s)")],
-        path, title=f"Figure 4 — fixation statistics ({Path(stats.source).name or 'learned'})", force=force)
+        path, title=f"Figure 4 — fixation statistics ({stats.source or 'learned'})", force=force)
 
 
 def figure5(image: np.ndarray, gt: np.ndarray, pred: np.ndarray, width: int, height: int,
