@@ -128,7 +128,7 @@ $(DEMO_DATA)/README.txt: | $(VENV)
 
 demo: $(DEMO_DATA)/README.txt
 	$(MAKE) --no-print-directory pipeline ROOT=$(DEMO_DATA) RUN=$(DEMO) \
-	  SIZE="--height 96 --width 192" MAP_EPOCHS=6 VOL_EPOCHS=14 \
+	  SIZE="--height 96 --width 192" MAP_EPOCHS=10 VOL_EPOCHS=14 \
 	  TRAIN="--precision mixed_bfloat16 --verbose 2" VOL_OPTS="--init-head replicate --lr 0.01"
 	@echo "(demo: SYNTHETIC data, not the Salient360! dataset; see $(DEMO)/tables.md)"
 
