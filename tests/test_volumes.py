@@ -20,13 +20,13 @@ W, H = 1200, 600  # full image size
 SHAPE = (32, 64)  # grid: spatial sigma = 20 * 32 / 300 = 2.133 cells
 
 
-def _reference_fine(x, y, t, shape=SHAPE, step=0.1, sigma=(4, 20, 20)):
+def _reference_fine(x, y, t, shape=SHAPE, step=0.1, sigma=(4, 20, 20), width=W, height=H):
     """Binary volume + scipy gaussian_filter (wrap in width) + per-slice normalisation."""
     gh, gw = shape
     x, y, t = map(np.asarray, (x, y, t))
     n_fine = int(np.floor(t.max() / step + 1e-9)) + 1
     k = np.floor(t / step + 1e-9).astype(int)
-    row, col = to_grid(x, y, W, H, gh, gw)
+    row, col = to_grid(x, y, width, height, gh, gw)
     binary = np.zeros((n_fine, gh, gw))
     np.add.at(binary, (k, row, col), 1.0)
     sig = (sigma[0], sigma[1] * gh / 300, sigma[2] * gw / 600)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
-from data_prep.geometry import to_grid
 from data_prep.volumes import build_volume
 
 WIDTH, HEIGHT = 5000, 2500
@@ -34,26 +32,11 @@ def synthetic(seed: int = 0, observers: int = 40, mean_fix: int = 22):
 
 
 def reference(x, y, t):
-    """Binary volume + gaussian_filter + per-slice normalisation + loop resampling."""
-    gh, gw = SHAPE
-    n_fine = int(np.floor(t.max() / STEP + 1e-9)) + 1
-    k = np.floor(t / STEP + 1e-9).astype(int)
-    row, col = to_grid(x, y, WIDTH, HEIGHT, gh, gw)
-    binary = np.zeros((n_fine, gh, gw))
-    np.add.at(binary, (k, row, col), 1.0)
-    sig = (SIGMA[0], SIGMA[1] * gh / 300, SIGMA[2] * gw / 600)
-    fine = gaussian_filter(binary, sig, mode=("constant", "constant", "wrap"), truncate=4.0)
-    sums = fine.sum(axis=(1, 2))
-    fine = np.where(sums[:, None, None] > 0, fine / np.where(sums > 0, sums, 1)[:, None, None], 0)
-    out = np.zeros((SLICES, gh, gw))
-    for b in range(SLICES):
-        lo, hi = b * n_fine / SLICES, (b + 1) * n_fine / SLICES
-        for s in range(n_fine):
-            w = min(hi, s + 1) - max(lo, s)
-            if w > 0:
-                out[b] += w * fine[s]
-        out[b] /= out[b].sum()
-    return out
+    """The 12-slice reference volume of the benchmark's image (see tests/test_volumes.py)."""
+    from tests.test_volumes import _reference_fine, _reference_resample
+
+    fine = _reference_fine(x, y, t, shape=SHAPE, step=STEP, sigma=SIGMA, width=WIDTH, height=HEIGHT)
+    return _reference_resample(fine, SLICES)
 
 
 def main() -> None:
