@@ -97,25 +97,12 @@ def cmd_saliency(args: argparse.Namespace) -> dict:
     return {"image": args.image, **{k: _finite_or_none(v) for k, v in scores.items()}}
 
 
-def parse_ids(words: list[str] | None, root: Path) -> list[int]:
-    """Image ids from the command line: numbers, or 'val' (default) / 'train' / 'all' head+eye."""
-    words = words or ["val"]
-    ids: list[int] = []
-    for word in words:
-        if word == "val":
-            ids += list(salient360.VALIDATION_IDS)
-        elif word == "train":
-            ids += list(salient360.TRAIN_IDS)
-        elif word == "all":
-            ids += list(salient360.HEAD_EYE_IDS)
-        else:
-            try:
-                ids.append(int(word.lstrip("Pp")))
-            except ValueError:
-                raise InputError(f"--images: {word!r} is not an image number, 'val', 'train' or 'all'") from None
+def evaluation_ids(words: list[str] | None, root: Path) -> list[int]:
+    """--images (numbers or val/train/head-eye; default val), each checked to be in the dataset."""
+    ids = salient360.parse_ids(words or ["val"], "--images")
     for n in ids:
         check_image(root, n, need_map=False)
-    return list(dict.fromkeys(ids))
+    return ids
 
 
 def predict_map_files(weights: Path, root: Path, ids: list[int], out: Path, batch_size: int,
@@ -140,7 +127,7 @@ def cmd_tables(args: argparse.Namespace) -> None:
     """Tables 1–3 (Markdown and CSV) from sampler runs and the map model's predictions."""
     from data_prep import tables
 
-    ids = parse_ids(args.images, args.dataset)
+    ids = evaluation_ids(args.images, args.dataset)
     if not args.runs.is_dir():
         raise InputError(f"{args.runs}: runs folder not found (sample_scanpaths.py writes RUNS/<method>/seed<k>/)")
     maps = None
@@ -207,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "RUNS/maps/P<n>.bin predicted maps are used for Table 3 without --map-weights")
     p.add_argument("--out", required=True, type=Path, help="folder for tables.md and table*.csv")
     p.add_argument("--images", nargs="+", metavar="ID",
-                   help="evaluation images: numbers or val/train/all (default: the 4 validation images)")
+                   help="evaluation images: numbers or val/train/head-eye (default: the 4 validation images)")
     p.add_argument("--map-weights", type=Path,
                    help="map-model checkpoint: run it on the images (batched) for Table 3 and write "
                         "OUT/maps/P<n>.bin (float32, image size) for other tools")

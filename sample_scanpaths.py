@@ -36,9 +36,9 @@ import numpy as np
 from data_prep import sampling
 from data_prep.distributions import ScanpathStats, load_stats, published_stats, save_stats
 from data_prep.errors import InputError, atomic_path, check_writable, run_cli
+from data_prep.salient360 import parse_ids
 from data_prep.volumes import resample_sum
 
-ID_WORDS = ("val", "train", "head-eye")
 PREDICT_OUT = "results/predict"
 
 
@@ -64,24 +64,6 @@ class ImageResult:
     volume: np.ndarray | None
     rows: np.ndarray
     out_dir: Path
-
-
-def parse_ids(tokens: list[str] | None) -> list[int] | None:
-    """--ids tokens (numbers, comma lists, or val/train/head-eye) -> sorted unique ids."""
-    from data_prep.salient360 import HEAD_EYE_IDS, TRAIN_IDS, VALIDATION_IDS
-
-    if tokens is None:
-        return None
-    words = {"val": VALIDATION_IDS, "train": TRAIN_IDS, "head-eye": HEAD_EYE_IDS}
-    ids: set[int] = set()
-    for token in (t for tok in tokens for t in tok.split(",") if t):
-        if token.lower() in words:
-            ids.update(words[token.lower()])
-        elif token.isdigit() and int(token) > 0:
-            ids.add(int(token))
-        else:
-            raise InputError(f"--ids: {token!r} is neither an image number nor one of {ID_WORDS}")
-    return sorted(ids)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -169,3 +169,8 @@ def load_mat(path: str | os.PathLike) -> dict:
                          "save(..., '-v7')") from None
     except (OSError, ValueError, TypeError, MatReadError) as err:
         raise InputError(f"{path}: cannot read MATLAB file ({err})") from None
+
+
+def fixation_table(observers, width: float, radius: float | None = None) -> pd.DataFrame:
+    """Fixation table (observer, fixation, t, x, y); radius in pixels, default 2% of ``width``."""
+    return observers_frame(observers, FIXATION_RADIUS * width if radius is None else radius)

@@ -101,9 +101,7 @@ def read_isun(path: str | os.PathLike) -> list[IsunRecord]:
 
 def isun_fixations(record: IsunRecord, radius: float | None = None) -> pd.DataFrame:
     """Fixation table (observer, fixation, t, x, y) of one record; radius in pixels."""
-    if radius is None:
-        radius = gaze.FIXATION_RADIUS * record.width
-    return gaze.observers_frame(record.observers, radius)
+    return gaze.fixation_table(record.observers, record.width, radius)
 
 
 def image_file(root: str | os.PathLike, name: str) -> Path:

@@ -91,9 +91,7 @@ def read_salicon_mat(path: str | os.PathLike) -> SaliconMat:
 
 def mat_fixations(mat: SaliconMat, radius: float | None = None) -> pd.DataFrame:
     """Fixation table (observer, fixation, t, x, y) of a parsed ``.mat``; radius in pixels."""
-    if radius is None:
-        radius = gaze.FIXATION_RADIUS * mat.width
-    return gaze.observers_frame(mat.observers, radius)
+    return gaze.fixation_table(mat.observers, mat.width, radius)
 
 
 def read_salicon_json(path: str | os.PathLike) -> dict[str, tuple[pd.DataFrame, tuple[int, int]]]:

@@ -62,6 +62,25 @@ def train_val_split() -> tuple[list[int], list[int]]:
     return list(TRAIN_IDS), list(VALIDATION_IDS)
 
 
+ID_WORDS = {"val": VALIDATION_IDS, "train": TRAIN_IDS, "head-eye": HEAD_EYE_IDS}
+
+
+def parse_ids(tokens: list[str] | None, flag: str = "--ids") -> list[int] | None:
+    """Command-line image ids (numbers, comma lists, or val/train/head-eye) -> sorted unique ids."""
+    if tokens is None:
+        return None
+    ids: set[int] = set()
+    for token in (t for tok in tokens for t in tok.split(",") if t):
+        if token.lower() in ID_WORDS:
+            ids.update(ID_WORDS[token.lower()])
+        elif token.isdigit() and int(token) > 0:
+            ids.add(int(token))
+        else:
+            raise InputError(f"{flag}: {token!r} is neither an image number nor one of "
+                             f"{tuple(ID_WORDS)}")
+    return sorted(ids)
+
+
 def image_path(root: str | os.PathLike, n: int) -> Path:
     """Path of stimulus ``P<n>`` (``.jpg``, or another image suffix if only that exists)."""
     folder = Path(root) / FOLDERS["images"]

@@ -248,3 +248,13 @@ def test_model_scanpath_mat_errors(tmp_path):
     with pytest.raises(ValueError, match="N x 5"):
         s3.write_model_scanpaths(tmp_path / "e.csv", np.ones((3, 4)))
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_parse_ids_words_numbers_and_errors():
+    """Command-line ids: words, numbers and comma lists; anything else is one clear error."""
+    assert s3.parse_ids(None) is None
+    assert s3.parse_ids(["val"]) == sorted(s3.VALIDATION_IDS)
+    assert s3.parse_ids(["41,42", "7"]) == [7, 41, 42]
+    assert len(s3.parse_ids(["head-eye", "train"])) == 40
+    with pytest.raises(InputError, match="--images: 'P41' is neither"):
+        s3.parse_ids(["P41"], "--images")
